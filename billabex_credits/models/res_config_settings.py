@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    billabex_auto_allocate = fields.Boolean(
+        related="company_id.billabex_auto_allocate",
+        readonly=False,
+    )

@@ -1,0 +1,1 @@
+"""Pure-Python services of the addon: no Odoo import, testable anywhere."""

@@ -1,0 +1,6 @@
+from . import test_allocation
+from . import test_manual_control
+from . import test_outstanding
+from . import test_isolation
+from . import test_access
+from . import test_concurrency
