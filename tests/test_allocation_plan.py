@@ -97,7 +97,13 @@ def test_bad_input_is_refused(items, error):
 
 @pytest.mark.parametrize(
     "value, places, expected",
-    [(1234.56, 2, 123456), (0.1 + 0.2, 2, 30), (Decimal("10.005"), 2, 1001), (7, 0, 7), (1.2345, 3, 1235)],
+    [
+        (1234.56, 2, 123456),
+        (0.1 + 0.2, 2, 30),
+        (Decimal("10.005"), 2, 1001),
+        (7, 0, 7),
+        (1.2345, 3, 1235),
+    ],
 )
 def test_minor_units_round_trip(value, places, expected):
     assert to_minor_units(value, places) == expected
@@ -129,7 +135,9 @@ def test_properties(credits, debits, data):
     preferred = {}
     if credits and debits and data.draw(st.booleans()):
         credit = data.draw(st.sampled_from(credits))
-        preferred[credit.id] = data.draw(st.lists(st.sampled_from([d.id for d in debits]), max_size=4))
+        preferred[credit.id] = data.draw(
+            st.lists(st.sampled_from([d.id for d in debits]), max_size=4)
+        )
     plan = plan_allocation(credits, debits, preferred)
 
     given_by_credit = defaultdict(int)

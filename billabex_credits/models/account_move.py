@@ -253,9 +253,13 @@ class AccountMove(models.Model):
         partials = self._billabex_credit_partials()
         linked = (partials.debit_move_id.move_id | partials.credit_move_id.move_id) - self
         if self.move_type in CREDIT_MOVE_TYPES:
-            action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "account.action_move_out_invoice_type"
+            )
         else:
-            action = self.env["ir.actions.act_window"]._for_xml_id("billabex_credits.account_move_action_credit_note")
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "billabex_credits.account_move_action_credit_note"
+            )
         action["domain"] = [("id", "in", linked.ids)]
         action["context"] = {"create": False}
         if len(linked) == 1:
@@ -281,7 +285,8 @@ class AccountMove(models.Model):
             message = _(
                 "%(amount)s applied to %(count)s invoice(s).",
                 amount=", ".join(
-                    format_amount(self.env, amount, currency) for currency, amount in amounts.items()
+                    format_amount(self.env, amount, currency)
+                    for currency, amount in amounts.items()
                 ),
                 count=len(partials.debit_move_id.move_id),
             )

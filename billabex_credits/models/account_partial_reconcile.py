@@ -27,6 +27,7 @@ class AccountPartialReconcile(models.Model):
     )
     billabex_currency_id = fields.Many2one(
         "res.currency",
+        string="Currency",
         compute="_compute_billabex_documents",
     )
 
@@ -59,12 +60,15 @@ class AccountPartialReconcile(models.Model):
         credit_notes.billabex_allocation_hold = True
         for credit_note in credit_notes:
             names = ", ".join(
-                allocations.filtered(lambda p, cn=credit_note: p.billabex_credit_note_id == cn)
-                .billabex_invoice_id.mapped("name")
+                allocations.filtered(
+                    lambda p, cn=credit_note: p.billabex_credit_note_id == cn
+                ).billabex_invoice_id.mapped("name")
             )
             credit_note.message_post(
-                body=_("Allocation removed from %(invoices)s; automatic allocation is on hold.",
-                       invoices=names)
+                body=_(
+                    "Allocation removed from %(invoices)s; automatic allocation is on hold.",
+                    invoices=names,
+                )
             )
         allocations.unlink()
         (credit_notes | invoices).invalidate_recordset()

@@ -94,8 +94,7 @@ class BillabexCreditAllocator(models.AbstractModel):
                     "of %(partners)s. Nothing was allocated for them: try again "
                     "in a moment.",
                     partners=", ".join(
-                        self.env["res.partner"].browse(p).display_name
-                        for _c, p in result.locked
+                        self.env["res.partner"].browse(p).display_name for _c, p in result.locked
                     ),
                 )
             )
@@ -117,7 +116,9 @@ class BillabexCreditAllocator(models.AbstractModel):
         done = 0
         seen = set()
         while time.monotonic() - started < time_limit:
-            groups = [g for g in self._pending_groups(limit=batch_size + len(seen)) if g not in seen]
+            groups = [
+                g for g in self._pending_groups(limit=batch_size + len(seen)) if g not in seen
+            ]
             if not groups:
                 break
             for group in groups[:batch_size]:
@@ -234,19 +235,23 @@ class BillabexCreditAllocator(models.AbstractModel):
 
     def _split_lines(self, lines, credit_moves):
         credit_lines = lines.filtered(
-            lambda line: line.move_id.move_type in CREDIT_MOVE_TYPES
-            and line.amount_residual_currency < 0
-            and line.move_id.payment_state != "blocked"
-            and (
-                line.move_id in credit_moves
-                if credit_moves is not None
-                else not line.move_id.billabex_allocation_hold
+            lambda line: (
+                line.move_id.move_type in CREDIT_MOVE_TYPES
+                and line.amount_residual_currency < 0
+                and line.move_id.payment_state != "blocked"
+                and (
+                    line.move_id in credit_moves
+                    if credit_moves is not None
+                    else not line.move_id.billabex_allocation_hold
+                )
             )
         )
         debit_lines = lines.filtered(
-            lambda line: line.move_id.move_type in DEBIT_MOVE_TYPES
-            and line.amount_residual_currency > 0
-            and line.move_id.payment_state != "blocked"
+            lambda line: (
+                line.move_id.move_type in DEBIT_MOVE_TYPES
+                and line.amount_residual_currency > 0
+                and line.move_id.payment_state != "blocked"
+            )
         )
         return credit_lines, debit_lines
 

@@ -76,8 +76,16 @@ class ResPartner(models.Model):
         figures = {}
         if commercial_ids:
             self.env["account.move.line"].flush_model(
-                ["amount_residual", "partner_id", "company_id", "parent_state",
-                 "reconciled", "account_id", "date_maturity", "move_id"]
+                [
+                    "amount_residual",
+                    "partner_id",
+                    "company_id",
+                    "parent_state",
+                    "reconciled",
+                    "account_id",
+                    "date_maturity",
+                    "move_id",
+                ]
             )
             self.env["account.move"].flush_model(["move_type"])
             query = SQL(

@@ -1,4 +1,5 @@
 from odoo import Command, fields
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 TODAY = "2025-06-30"
@@ -19,8 +20,18 @@ class BillabexCreditsCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    def _document(cls, move_type, amount, date, partner=None, post=True, due=None,
-                  currency=None, company_data=None, **values):
+    def _document(
+        cls,
+        move_type,
+        amount,
+        date,
+        partner=None,
+        post=True,
+        due=None,
+        currency=None,
+        company_data=None,
+        **values,
+    ):
         company_data = company_data or cls.company_data
         vals = {
             "move_type": move_type,
@@ -29,7 +40,9 @@ class BillabexCreditsCommon(AccountTestInvoicingCommon):
             "company_id": company_data["company"].id,
             "journal_id": company_data["default_journal_sale"].id,
             "invoice_line_ids": [
-                Command.create({"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                Command.create(
+                    {"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                )
             ],
             **values,
         }

@@ -14,12 +14,18 @@ class TestAccess(BillabexCreditsCommon):
         super().setUpClass()
         company = cls.env.company
         cls.invoicing_user = new_test_user(
-            cls.env, login="billing", groups="account.group_account_invoice",
-            company_id=company.id, company_ids=[(6, 0, company.ids)],
+            cls.env,
+            login="billing",
+            groups="account.group_account_invoice",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
         )
         cls.readonly_user = new_test_user(
-            cls.env, login="auditor", groups="base.group_user,account.group_account_readonly",
-            company_id=company.id, company_ids=[(6, 0, company.ids)],
+            cls.env,
+            login="auditor",
+            groups="base.group_user,account.group_account_readonly",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
         )
 
     def test_invoicing_user_runs_every_flow(self):
@@ -27,16 +33,26 @@ class TestAccess(BillabexCreditsCommon):
         env = self.env(user=self.invoicing_user)
         customer = self.customer.with_env(env)
         Move = env["account.move"]
-        inv1 = Move.create({
-            "move_type": "out_invoice", "partner_id": customer.id, "invoice_date": "2025-01-10",
-            "invoice_line_ids": [(0, 0, {"name": "A", "price_unit": 100, "tax_ids": []})],
-        })
+        inv1 = Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": "2025-01-10",
+                "invoice_line_ids": [(0, 0, {"name": "A", "price_unit": 100, "tax_ids": []})],
+            }
+        )
         inv2 = inv1.copy({"invoice_date": "2025-02-10"})
         (inv1 + inv2).action_post()
-        credit_note = Move.create({
-            "move_type": "out_refund", "partner_id": customer.id, "invoice_date": "2025-03-01",
-            "invoice_line_ids": [(0, 0, {"name": "Discount", "price_unit": 150, "tax_ids": []})],
-        })
+        credit_note = Move.create(
+            {
+                "move_type": "out_refund",
+                "partner_id": customer.id,
+                "invoice_date": "2025-03-01",
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Discount", "price_unit": 150, "tax_ids": []})
+                ],
+            }
+        )
         credit_note.action_post()
         self.assertEqual((inv1 + inv2 + credit_note).mapped("amount_residual"), [0.0, 50.0, 0.0])
         self.assertEqual(customer.billabex_outstanding, 50.0)
@@ -49,9 +65,13 @@ class TestAccess(BillabexCreditsCommon):
         self.assertEqual(inv2.amount_residual, 100.0)
         # The list and the partner tab render for this user.
         env["account.move"].get_views([(False, "list"), (False, "form")])
-        action = env["ir.actions.act_window"]._for_xml_id("billabex_credits.account_move_action_credit_note")
+        action = env["ir.actions.act_window"]._for_xml_id(
+            "billabex_credits.account_move_action_credit_note"
+        )
         self.assertEqual(Move.search(literal_eval(action["domain"])), credit_note)
-        customer.read(["billabex_credit_note_ids", "billabex_due_amount", "billabex_unapplied_credit"])
+        customer.read(
+            ["billabex_credit_note_ids", "billabex_due_amount", "billabex_unapplied_credit"]
+        )
 
     def test_readonly_user_sees_but_cannot_change(self):
         invoice = self._invoice(100, "2025-01-10")

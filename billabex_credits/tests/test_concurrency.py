@@ -17,19 +17,23 @@ class TestConcurrency(TransactionCase):
 
     def _create_documents(self, env):
         partner = env["res.partner"].create({"name": "Concurrent Customer", "is_company": True})
-        moves = env["account.move"].create([
-            {
-                "move_type": move_type,
-                "partner_id": partner.id,
-                "invoice_date": date,
-                "invoice_line_ids": [(0, 0, {"name": "x", "price_unit": amount, "tax_ids": []})],
-            }
-            for move_type, amount, date in (
-                ("out_invoice", 100.0, "2025-01-10"),
-                ("out_invoice", 200.0, "2025-02-10"),
-                ("out_refund", 250.0, "2025-03-01"),
-            )
-        ])
+        moves = env["account.move"].create(
+            [
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "x", "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+                for move_type, amount, date in (
+                    ("out_invoice", 100.0, "2025-01-10"),
+                    ("out_invoice", 200.0, "2025-02-10"),
+                    ("out_refund", 250.0, "2025-03-01"),
+                )
+            ]
+        )
         moves.with_context(billabex_no_auto_allocate=True).action_post()
         return partner, moves
 
@@ -63,10 +67,16 @@ class TestConcurrency(TransactionCase):
                 self.assertEqual(result.locked, [group])
                 self.assertFalse(result.partials)
                 # Posting another credit note meanwhile never fails the posting.
-                extra = worker["account.move"].create({
-                    "move_type": "out_refund", "partner_id": partner_id, "invoice_date": "2025-03-05",
-                    "invoice_line_ids": [(0, 0, {"name": "y", "price_unit": 10.0, "tax_ids": []})],
-                })
+                extra = worker["account.move"].create(
+                    {
+                        "move_type": "out_refund",
+                        "partner_id": partner_id,
+                        "invoice_date": "2025-03-05",
+                        "invoice_line_ids": [
+                            (0, 0, {"name": "y", "price_unit": 10.0, "tax_ids": []})
+                        ],
+                    }
+                )
                 extra.action_post()
                 self.assertEqual(extra.state, "posted")
                 self.assertEqual(extra.amount_residual, 10.0)
@@ -79,9 +89,7 @@ class TestConcurrency(TransactionCase):
                 holder.cr.rollback()
                 result = allocator.allocate_groups([group], automatic=True)
                 self.assertEqual(result.locked, [])
-                self.assertEqual(
-                    sorted(result.partials.mapped("amount")), [100.0, 150.0]
-                )
+                self.assertEqual(sorted(result.partials.mapped("amount")), [100.0, 150.0])
                 worker.cr.commit()
             with self._env() as env:
                 moves = env["account.move"].browse(move_ids)

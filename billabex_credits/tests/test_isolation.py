@@ -16,12 +16,18 @@ class TestIsolation(BillabexCreditsCommon):
         inv_usd = self._invoice(100, "2025-01-10")
         inv_eur = self._invoice(100, "2025-01-05", currency=self.eur)
         credit_eur = self._credit_note(150, "2025-02-01", currency=self.eur)
-        self.assertMovesValues(inv_usd + inv_eur + credit_eur, [
-            {"amount_residual": 100.0, "payment_state": "not_paid"},
-            {"amount_residual": 0.0, "payment_state": "reversed"},
-            {"amount_residual": 50.0, "billabex_credit_state": "partially_applied",
-             "billabex_applied_amount": 100.0},
-        ])
+        self.assertMovesValues(
+            inv_usd + inv_eur + credit_eur,
+            [
+                {"amount_residual": 100.0, "payment_state": "not_paid"},
+                {"amount_residual": 0.0, "payment_state": "reversed"},
+                {
+                    "amount_residual": 50.0,
+                    "billabex_credit_state": "partially_applied",
+                    "billabex_applied_amount": 100.0,
+                },
+            ],
+        )
         self.assertEqual(self._allocations(credit_eur), {inv_eur.name: 100.0})
         # The EUR excess never goes to a USD invoice, even when asked.
         self.customer.action_billabex_allocate()
@@ -32,20 +38,38 @@ class TestIsolation(BillabexCreditsCommon):
         self.assertEqual(self.customer.billabex_outstanding, 75.0)
 
     def test_foreign_currency_allocation_at_different_rates(self):
-        self.env["res.currency.rate"].create({
-            "name": "2025-03-01", "rate": 2.5, "currency_id": self.eur.id,
-            "company_id": self.env.company.id,
-        })
+        self.env["res.currency.rate"].create(
+            {
+                "name": "2025-03-01",
+                "rate": 2.5,
+                "currency_id": self.eur.id,
+                "company_id": self.env.company.id,
+            }
+        )
         invoice = self._invoice(1000, "2025-02-10", currency=self.eur)  # 500 USD
         credit_note = self._credit_note(400, "2025-03-10", currency=self.eur)  # 160 USD
-        self.assertMovesValues(invoice + credit_note, [
-            {"amount_residual": 600.0, "payment_state": "partial", "billabex_credited_amount": 400.0},
-            {"amount_residual": 0.0, "billabex_credit_state": "applied", "billabex_applied_amount": 400.0},
-        ])
+        self.assertMovesValues(
+            invoice + credit_note,
+            [
+                {
+                    "amount_residual": 600.0,
+                    "payment_state": "partial",
+                    "billabex_credited_amount": 400.0,
+                },
+                {
+                    "amount_residual": 0.0,
+                    "billabex_credit_state": "applied",
+                    "billabex_applied_amount": 400.0,
+                },
+            ],
+        )
         partial = credit_note.billabex_allocation_ids
-        self.assertRecordValues(partial, [
-            {"amount": 160.0, "debit_amount_currency": 400.0, "credit_amount_currency": 400.0},
-        ])
+        self.assertRecordValues(
+            partial,
+            [
+                {"amount": 160.0, "debit_amount_currency": 400.0, "credit_amount_currency": 400.0},
+            ],
+        )
         self.assertTrue(partial.exchange_move_id, "the rate difference is booked by Odoo")
 
     def test_companies_never_mix(self):
@@ -55,8 +79,9 @@ class TestIsolation(BillabexCreditsCommon):
         credit_2 = self._credit_note(150, "2025-02-01", company_data=self.company_2_data)
         self.assertEqual((inv_1 + inv_2 + credit_2).mapped("amount_residual"), [100.0, 0.0, 50.0])
         # Allocating in both companies still keeps them apart.
-        self.customer.with_context(allowed_company_ids=[self.env.company.id, company_2.id]) \
-            .action_billabex_allocate()
+        self.customer.with_context(
+            allowed_company_ids=[self.env.company.id, company_2.id]
+        ).action_billabex_allocate()
         self.assertEqual(inv_1.amount_residual, 100.0)
         self.customer.invalidate_recordset()
         self.assertEqual(self.customer.billabex_unapplied_credit, 0.0)

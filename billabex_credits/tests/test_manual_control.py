@@ -12,12 +12,18 @@ class TestManualControl(BillabexCreditsCommon):
         inv2 = self._invoice(200, "2025-02-10")
         credit_note = self._credit_note(250, "2025-03-01")
         credit_note.action_billabex_unallocate()
-        self.assertMovesValues(inv1 + inv2 + credit_note, [
-            {"amount_residual": 100.0, "payment_state": "not_paid"},
-            {"amount_residual": 200.0, "payment_state": "not_paid"},
-            {"amount_residual": 250.0, "billabex_credit_state": "available",
-             "billabex_allocation_hold": True},
-        ])
+        self.assertMovesValues(
+            inv1 + inv2 + credit_note,
+            [
+                {"amount_residual": 100.0, "payment_state": "not_paid"},
+                {"amount_residual": 200.0, "payment_state": "not_paid"},
+                {
+                    "amount_residual": 250.0,
+                    "billabex_credit_state": "available",
+                    "billabex_allocation_hold": True,
+                },
+            ],
+        )
         # On hold: neither a new invoice nor the scheduled action applies it.
         inv3 = self._invoice(50, "2025-04-01")
         self.env["billabex.credit.allocator"]._cron_allocate_pending()
@@ -25,25 +31,45 @@ class TestManualControl(BillabexCreditsCommon):
         # Allocate Now lifts the hold and applies it oldest first.
         action = credit_note.action_billabex_allocate()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertMovesValues(inv1 + inv2 + inv3 + credit_note, [
-            {"amount_residual": 0.0},
-            {"amount_residual": 50.0},
-            {"amount_residual": 50.0},
-            {"amount_residual": 0.0, "billabex_credit_state": "applied",
-             "billabex_allocation_hold": False},
-        ])
+        self.assertMovesValues(
+            inv1 + inv2 + inv3 + credit_note,
+            [
+                {"amount_residual": 0.0},
+                {"amount_residual": 50.0},
+                {"amount_residual": 50.0},
+                {
+                    "amount_residual": 0.0,
+                    "billabex_credit_state": "applied",
+                    "billabex_allocation_hold": False,
+                },
+            ],
+        )
 
     def test_unallocate_one_invoice(self):
         inv1 = self._invoice(100, "2025-01-10")
         inv2 = self._invoice(200, "2025-02-10")
         credit_note = self._credit_note(250, "2025-03-01")
         inv1.action_billabex_unallocate()
-        self.assertMovesValues(inv1 + inv2 + credit_note, [
-            {"amount_residual": 100.0, "payment_state": "not_paid", "billabex_credited_amount": 0.0},
-            {"amount_residual": 50.0, "payment_state": "partial", "billabex_credited_amount": 150.0},
-            {"amount_residual": 100.0, "billabex_credit_state": "partially_applied",
-             "billabex_allocation_hold": True},
-        ])
+        self.assertMovesValues(
+            inv1 + inv2 + credit_note,
+            [
+                {
+                    "amount_residual": 100.0,
+                    "payment_state": "not_paid",
+                    "billabex_credited_amount": 0.0,
+                },
+                {
+                    "amount_residual": 50.0,
+                    "payment_state": "partial",
+                    "billabex_credited_amount": 150.0,
+                },
+                {
+                    "amount_residual": 100.0,
+                    "billabex_credit_state": "partially_applied",
+                    "billabex_allocation_hold": True,
+                },
+            ],
+        )
         self.assertEqual(self._allocations(credit_note), {inv2.name: 150.0})
 
     def test_unallocate_one_allocation_row(self):
@@ -82,7 +108,9 @@ class TestManualControl(BillabexCreditsCommon):
             [(self.env.company.id, self.customer.id)],
         )
         self.assertEqual(self.env["billabex.credit.allocator"]._cron_allocate_pending(), 1)
-        self.assertEqual((invoice + late_invoice + late_credit).mapped("amount_residual"), [0.0, 20.0, 0.0])
+        self.assertEqual(
+            (invoice + late_invoice + late_credit).mapped("amount_residual"), [0.0, 20.0, 0.0]
+        )
         self.assertEqual(self.env["billabex.credit.allocator"]._pending_groups(), [])
 
     def test_partner_opt_out(self):
@@ -130,5 +158,13 @@ class TestManualControl(BillabexCreditsCommon):
         self.assertEqual(action["res_id"], credit_note.id)
         row = inv1.billabex_allocation_ids
         self.assertEqual(row.billabex_amount, 100.0)
-        self.assertEqual(row.with_context(billabex_open="credit_note").action_billabex_open_counterpart()["res_id"], credit_note.id)
-        self.assertEqual(row.with_context(billabex_open="invoice").action_billabex_open_counterpart()["res_id"], inv1.id)
+        self.assertEqual(
+            row.with_context(billabex_open="credit_note").action_billabex_open_counterpart()[
+                "res_id"
+            ],
+            credit_note.id,
+        )
+        self.assertEqual(
+            row.with_context(billabex_open="invoice").action_billabex_open_counterpart()["res_id"],
+            inv1.id,
+        )

@@ -51,7 +51,8 @@ class TestOutstanding(BillabexCreditsCommon):
         for partner in partners:
             self._invoice(100, "2025-06-01", partner=partner)
             self._credit_note(30, "2025-06-02", partner=partner, post=False).with_context(
-                billabex_no_auto_allocate=True).action_post()
+                billabex_no_auto_allocate=True
+            ).action_post()
         self.customer.mapped("billabex_outstanding")  # warm the company cache
         few, many = partners[:2], partners
         # One query reads the partners, one computes every figure of them all.
