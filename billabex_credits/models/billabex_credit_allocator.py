@@ -84,9 +84,9 @@ class BillabexCreditAllocator(models.AbstractModel):
         :return: :class:`AllocationResult`
         """
         result = AllocationResult(self.env)
-        lines_by_group = self._open_lines_by_group(groups, automatic=automatic)
+        lines_by_group = self._open_lines_by_group(groups, automatic, credit_moves)
         for group, lines in lines_by_group.items():
-            self._allocate_group(group, lines, credit_moves, automatic, result)
+            self._allocate_group(group, lines, automatic, result)
         if result.locked and not automatic:
             raise UserError(
                 _(
@@ -177,38 +177,59 @@ class BillabexCreditAllocator(models.AbstractModel):
     # Internals
     # ------------------------------------------------------------------
 
-    def _open_lines_by_group(self, groups, automatic):
+    def _open_lines_by_group(self, groups, automatic, credit_moves=None):
+        """Open receivable lines of the groups that have credit to allocate:
+        credit lines (of ``credit_moves`` if given, else of credit notes not on
+        hold) and the invoice lines they may settle."""
         groups = set(groups)
         if not groups:
             return {}
-        company_ids = {company for company, _partner in groups}
-        partner_ids = {partner for _company, partner in groups}
-        lines = self.env["account.move.line"].search(
-            [
-                ("company_id", "in", list(company_ids)),
-                ("partner_id", "in", list(partner_ids)),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("move_id.move_type", "in", CREDIT_MOVE_TYPES + DEBIT_MOVE_TYPES),
-            ],
-            order="id",
-        )
-        by_group = defaultdict(lambda: self.env["account.move.line"])
+        Line = self.env["account.move.line"]
+
+        def open_lines(groups, move_types, sign, extra_domain):
+            return Line.search(
+                [
+                    ("company_id", "in", list({company for company, _p in groups})),
+                    ("partner_id", "in", list({partner for _c, partner in groups})),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("move_id.move_type", "in", move_types),
+                    ("move_id.payment_state", "!=", "blocked"),
+                    ("amount_residual_currency", sign, 0),
+                    *extra_domain,
+                ],
+                order="id",
+            )
+
+        if credit_moves is not None:
+            credit_domain = [("move_id", "in", credit_moves.ids)]
+        else:
+            credit_domain = [("move_id.billabex_allocation_hold", "=", False)]
+        # Credits first: most postings are invoices of customers with no open
+        # credit, and then the (possibly many) open invoices are never loaded.
+        credit_lines = open_lines(groups, CREDIT_MOVE_TYPES, "<", credit_domain)
+        groups &= {(line.company_id.id, line.partner_id.id) for line in credit_lines}
+        if automatic:
+            groups = {
+                (company, partner)
+                for company, partner in groups
+                if self.env["res.company"].browse(company).billabex_auto_allocate
+                and not self.env["res.partner"].browse(partner).billabex_no_auto_allocate
+            }
+        if not groups:
+            return {}
+        lines = credit_lines | open_lines(groups, DEBIT_MOVE_TYPES, ">", [])
+        ids_by_group = defaultdict(list)
         for line in lines:
             group = (line.company_id.id, line.partner_id.id)
-            if group not in groups:
-                continue
-            if automatic and (
-                not line.company_id.billabex_auto_allocate
-                or line.partner_id.billabex_no_auto_allocate
-            ):
-                continue
-            by_group[group] |= line
-        return by_group
+            if group in groups:
+                ids_by_group[group].append(line.id)
+        return {group: Line.browse(ids) for group, ids in ids_by_group.items()}
 
-    def _allocate_group(self, group, lines, credit_moves, automatic, result):
-        credit_lines, debit_lines = self._split_lines(lines, credit_moves)
+    def _allocate_group(self, group, lines, automatic, result):
+        credit_lines = lines.filtered(lambda line: line.move_id.move_type in CREDIT_MOVE_TYPES)
+        debit_lines = lines - credit_lines
         if not credit_lines or not debit_lines:
             return
         try:
@@ -232,28 +253,6 @@ class BillabexCreditAllocator(models.AbstractModel):
                 message,
             )
             result.failed.append((*group, message))
-
-    def _split_lines(self, lines, credit_moves):
-        credit_lines = lines.filtered(
-            lambda line: (
-                line.move_id.move_type in CREDIT_MOVE_TYPES
-                and line.amount_residual_currency < 0
-                and line.move_id.payment_state != "blocked"
-                and (
-                    line.move_id in credit_moves
-                    if credit_moves is not None
-                    else not line.move_id.billabex_allocation_hold
-                )
-            )
-        )
-        debit_lines = lines.filtered(
-            lambda line: (
-                line.move_id.move_type in DEBIT_MOVE_TYPES
-                and line.amount_residual_currency > 0
-                and line.move_id.payment_state != "blocked"
-            )
-        )
-        return credit_lines, debit_lines
 
     def _lock_lines(self, lines):
         """Row-lock the lines without waiting; False when another transaction

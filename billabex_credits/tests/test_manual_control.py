@@ -1,5 +1,7 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import Form, freeze_time, tagged
 
 from .common import TODAY, BillabexCreditsCommon
 
@@ -168,3 +170,39 @@ class TestManualControl(BillabexCreditsCommon):
             row.with_context(billabex_open="invoice").action_billabex_open_counterpart()["res_id"],
             inv1.id,
         )
+
+    def test_allocation_error_never_blocks_posting(self):
+        invoice = self._invoice(100, "2025-01-10")
+        line_class = type(self.env["account.move.line"])
+        failing = patch.object(
+            line_class, "_reconcile_plan", side_effect=UserError("locked period")
+        )
+        logger = "odoo.addons.billabex_credits.models.billabex_credit_allocator"
+        with failing, self.assertLogs(logger, "WARNING") as logs:
+            credit_note = self._credit_note(60, "2025-02-01")
+        self.assertIn("locked period", logs.output[0])
+        self.assertEqual(credit_note.state, "posted")
+        self.assertEqual(invoice.amount_residual, 100.0)
+        # A manual click says what is wrong instead.
+        with failing, self.assertRaisesRegex(UserError, "locked period"):
+            credit_note.action_billabex_allocate()
+        # Nothing half-done: the scheduled action allocates once it can.
+        self.env["billabex.credit.allocator"]._cron_allocate_pending()
+        self.assertEqual(invoice.amount_residual, 40.0)
+
+    def test_credit_note_entered_in_the_form(self):
+        invoice = self._invoice(100, "2025-01-10")
+        action = self.env["account.move"].action_billabex_add_credit_note()
+        with Form(self.env["account.move"].with_context(**action["context"])) as form:
+            form.partner_id = self.customer
+            form.invoice_date = "2025-02-01"
+            with form.invoice_line_ids.new() as line:
+                line.name = "Goodwill"
+                line.price_unit = 30.0
+                line.tax_ids.clear()
+        credit_note = form.record
+        self.assertEqual(credit_note.move_type, "out_refund")
+        self.assertEqual(credit_note.billabex_credit_state, "draft")
+        credit_note.action_post()
+        self.assertEqual(invoice.amount_residual, 70.0)
+        self.assertEqual(credit_note.billabex_credit_state, "applied")
