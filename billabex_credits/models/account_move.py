@@ -78,6 +78,22 @@ class AccountMove(models.Model):
         string="Linked Documents",
         compute="_compute_billabex_allocation_ids",
     )
+    # Collection (reminders)
+    billabex_disputed = fields.Boolean(
+        string="Disputed",
+        copy=False,
+        tracking=True,
+        help="The customer disputes this invoice: it is never claimed by reminders "
+        "and does not count for the reminder level, but is shown in its own section.",
+    )
+    billabex_dispute_reason = fields.Char(string="Dispute Reason", copy=False, tracking=True)
+    billabex_promise_date = fields.Date(
+        string="Promise to Pay",
+        copy=False,
+        tracking=True,
+        help="The customer promised to pay by this date: no reminder claims this "
+        "invoice until the day after.",
+    )
 
     # ------------------------------------------------------------------
     # Computes

@@ -8,3 +8,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.billabex_auto_allocate",
         readonly=False,
     )
+    billabex_reminder_tolerance = fields.Monetary(
+        related="company_id.billabex_reminder_tolerance",
+        currency_field="currency_id",
+        readonly=False,
+    )

@@ -54,6 +54,49 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice,account.group_account_readonly",
         help="Amount due minus unapplied credit: what the customer really owes.",
     )
+    # Collection
+    billabex_no_reminder = fields.Boolean(
+        string="No Reminders",
+        help="Never send payment reminders to this customer.",
+    )
+    billabex_overdue_0_30 = fields.Monetary(
+        string="Overdue 0-30 Days",
+        compute="_compute_billabex_collection",
+        currency_field="billabex_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    billabex_overdue_31_60 = fields.Monetary(
+        string="Overdue 31-60 Days",
+        compute="_compute_billabex_collection",
+        currency_field="billabex_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    billabex_overdue_61_90 = fields.Monetary(
+        string="Overdue 61-90 Days",
+        compute="_compute_billabex_collection",
+        currency_field="billabex_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    billabex_overdue_90_plus = fields.Monetary(
+        string="Overdue 90+ Days",
+        compute="_compute_billabex_collection",
+        currency_field="billabex_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    billabex_claimable_amount = fields.Monetary(
+        string="Claimable Now",
+        compute="_compute_billabex_collection",
+        currency_field="billabex_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Overdue amount that is neither disputed nor promised, minus the unapplied "
+        "credit of the same currency: what a reminder would claim today.",
+    )
+    billabex_last_reminder_id = fields.Many2one(
+        "billabex.reminder",
+        string="Last Reminder",
+        compute="_compute_billabex_collection",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
     billabex_credit_note_ids = fields.Many2many(
         "account.move",
         string="Credit Notes",
@@ -131,6 +174,23 @@ class ResPartner(models.Model):
             partner.billabex_unapplied_credit = unapplied
             partner.billabex_outstanding = due - unapplied
 
+    @api.depends_context("company")
+    def _compute_billabex_collection(self):
+        """Outstanding analysis in the current company's currency: overdue
+        buckets after the unapplied credit of each currency is applied to the
+        oldest items first, and the amount claimable now."""
+        analysis = self.env["billabex.reminder"]._partner_analysis(
+            self._origin.commercial_partner_id, fields.Date.context_today(self)
+        )
+        for partner in self:
+            values = analysis.get(partner._origin.commercial_partner_id.id, {})
+            partner.billabex_overdue_0_30 = values.get("0_30", 0.0)
+            partner.billabex_overdue_31_60 = values.get("31_60", 0.0)
+            partner.billabex_overdue_61_90 = values.get("61_90", 0.0)
+            partner.billabex_overdue_90_plus = values.get("90_plus", 0.0)
+            partner.billabex_claimable_amount = values.get("claimable", 0.0)
+            partner.billabex_last_reminder_id = values.get("last_reminder", False)
+
     def _compute_billabex_credit_note_ids(self):
         credit_notes = self.env["account.move"].search(
             [
@@ -158,6 +218,15 @@ class ResPartner(models.Model):
         }
         result = self.env["billabex.credit.allocator"].allocate_groups(groups)
         return self.env["account.move"]._billabex_allocation_notification(result.partials)
+
+    def action_billabex_view_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "billabex_credits.billabex_reminder_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action
 
     def action_billabex_view_credit_notes(self):
         self.ensure_one()

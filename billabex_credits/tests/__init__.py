@@ -4,3 +4,4 @@ from . import test_outstanding
 from . import test_isolation
 from . import test_access
 from . import test_concurrency
+from . import test_dunning
