@@ -123,21 +123,20 @@ class BillabexReminder(models.Model):
         )
         by_scope = {reminder._scope(): reminder for reminder in open_reminders}
         decisions = self._decide(items, today, companies)
-        to_create, updated = [], self.browse()
+        to_create, to_update = [], {}
         for scope, (decision, rows) in decisions.items():
             existing = by_scope.pop(scope, None)
             if decision.remind:
                 vals = self._reminder_vals(scope, decision, rows, today)
                 if existing:
-                    existing._apply_decision(vals)
-                    updated |= existing
+                    to_update[existing] = vals
                 else:
                     to_create.append(vals)
             elif existing:
                 existing._cancel(decision.reason)
         for leftover in by_scope.values():
             leftover._cancel(dunning.NOTHING_OVERDUE)
-        return self.create(to_create) | updated
+        return self.create(to_create) | self._apply_decisions(to_update)
 
     @api.model
     def _cron_prepare_reminders(self):
@@ -332,16 +331,25 @@ class BillabexReminder(models.Model):
             "line_ids": lines,
         }
 
-    def _apply_decision(self, vals):
-        """Replace the content of a reminder in preparation."""
-        self.ensure_one()
-        vals = dict(vals, line_ids=[Command.clear()] + vals["line_ids"])
-        for key in ("company_id", "partner_id", "currency_id"):
-            vals.pop(key)
-        level = self.env["billabex.reminder.level"].browse(vals["level_id"])
-        if self.state == "to_approve" and not level.needs_approval:
-            vals["state"] = "draft"
-        self.write(vals)
+    @api.model
+    def _apply_decisions(self, vals_by_reminder):
+        """Replace the content of reminders in preparation, lines in batch."""
+        reminders = self.browse([reminder.id for reminder in vals_by_reminder])
+        reminders.line_ids.unlink()
+        line_vals = []
+        for reminder, vals in vals_by_reminder.items():
+            vals = dict(vals)
+            line_vals += [
+                dict(command[2], reminder_id=reminder.id) for command in vals.pop("line_ids")
+            ]
+            for key in ("company_id", "partner_id", "currency_id"):
+                vals.pop(key)
+            level = self.env["billabex.reminder.level"].browse(vals["level_id"])
+            if reminder.state == "to_approve" and not level.needs_approval:
+                vals["state"] = "draft"
+            reminder.write(vals)
+        self.env["billabex.reminder.line"].create(line_vals)
+        return reminders
 
     def _cancel(self, reason):
         labels = {
@@ -439,17 +447,14 @@ class BillabexReminder(models.Model):
             today,
             pending.company_id,
         )
-        still = self.browse()
+        to_update = {}
         for reminder in pending:
             decision, rows = decisions.get(reminder._scope(), (None, []))
             if decision is None or not decision.remind:
                 reminder._cancel(decision.reason if decision else dunning.NOTHING_OVERDUE)
                 continue
-            reminder._apply_decision(
-                reminder._reminder_vals(reminder._scope(), decision, rows, today)
-            )
-            still |= reminder
-        return still
+            to_update[reminder] = reminder._reminder_vals(reminder._scope(), decision, rows, today)
+        return self._apply_decisions(to_update)
 
     def action_send(self):
         """Re-check everything, then send, or ask for approval, or cancel."""
