@@ -10,7 +10,7 @@
     "maintainers": ["billabex"],
     "development_status": "Beta",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": []},
+    "external_dependencies": {"python": ["pdfminer.six", "pypdf", "factur-x"]},
     "data": [
         "security/ir.model.access.csv",
         "security/billabex_credits_security.xml",
