@@ -3,3 +3,4 @@
 # itself imports the addon.
 if __name__.startswith("odoo.addons."):
     from . import models
+    from . import wizards

@@ -17,6 +17,7 @@
         "data/mail_template_data.xml",
         "data/billabex_reminder_data.xml",
         "data/billabex_reminder_level_data.xml",
+        "wizards/billabex_credit_note_upload_views.xml",
         "views/account_move_views.xml",
         "views/account_partial_reconcile_views.xml",
         "views/res_partner_views.xml",

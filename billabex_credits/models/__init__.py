@@ -6,3 +6,4 @@ from . import account_partial_reconcile
 from . import billabex_credit_allocator
 from . import billabex_reminder_level
 from . import billabex_reminder
+from . import billabex_credit_note_import

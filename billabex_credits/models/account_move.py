@@ -78,6 +78,26 @@ class AccountMove(models.Model):
         string="Linked Documents",
         compute="_compute_billabex_allocation_ids",
     )
+    # Added from a PDF
+    billabex_pdf_status = fields.Selection(
+        [
+            ("to_deduct", "To Deduct"),
+            ("refunded", "Already Refunded"),
+            ("settled", "Already Settled"),
+            ("cancelled", "Cancelled"),
+            ("unknown", "Unknown"),
+        ],
+        string="Status on the Document",
+        copy=False,
+        help="What the uploaded credit note says of itself. Already refunded or settled "
+        "credit notes are not allocated to invoices.",
+    )
+    billabex_pdf_checksum = fields.Char(copy=False, index="btree_not_null", readonly=True)
+    billabex_pdf_data = fields.Json(string="Detected Values", copy=False, readonly=True)
+    billabex_pdf_notes = fields.Text(string="Points to Check", copy=False, readonly=True)
+    billabex_pdf_review = fields.Html(
+        string="Detection", compute="_compute_billabex_pdf_review", sanitize=False
+    )
     # Collection (reminders)
     billabex_disputed = fields.Boolean(
         string="Disputed",
@@ -150,6 +170,12 @@ class AccountMove(models.Model):
             counterparts = partials.debit_move_id.move_id | partials.credit_move_id.move_id
             move.billabex_linked_move_count = len(counterparts - move)
 
+    @api.depends("billabex_pdf_data")
+    def _compute_billabex_pdf_review(self):
+        importer = self.env["billabex.credit.note.import"]
+        for move in self:
+            move.billabex_pdf_review = importer.review_html(move)
+
     def _billabex_counterpart_totals(self):
         """Amounts (document currency) reconciled with invoices, credit notes
         and payments, per move: one query for the whole recordset."""
@@ -219,6 +245,12 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     def _post(self, soft=True):
+        # A credit note already refunded or used elsewhere has nothing to give.
+        self.filtered(
+            lambda m: (
+                m.billabex_pdf_status in ("refunded", "settled") and not m.billabex_allocation_hold
+            )
+        ).billabex_allocation_hold = True
         posted = super()._post(soft=soft)
         if not self.env.context.get("billabex_no_auto_allocate"):
             # After super(): Odoo has already reconciled a credit note with the
@@ -284,14 +316,23 @@ class AccountMove(models.Model):
 
     @api.model
     def action_billabex_add_credit_note(self):
-        """The list's "Add" button: a new customer credit note."""
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {"default_move_type": "out_refund"},
+        """The list's "Add" button: upload PDFs (or enter one by hand)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "billabex_credits.billabex_credit_note_upload_action"
+        )
+        action["context"] = {
+            "default_partner_id": self.env.context.get("billabex_partner_id", False),
         }
+        return action
+
+    @api.model
+    def billabex_create_credit_note_from_pdf(self, filename, content):
+        """The draft customer credit note read from a PDF (``content``: bytes).
+
+        Raises a UserError with a clear message for a file that cannot be
+        used, and a RedirectWarning to the existing record for a duplicate.
+        """
+        return self.env["billabex.credit.note.import"].create_from_pdf(filename, content)
 
     def _billabex_allocation_notification(self, partials):
         if partials:

@@ -17,3 +17,18 @@ class ResCompany(models.Model):
         help="A net amount to claim below this amount (in the currency of the "
         "reminder) does not trigger a reminder.",
     )
+    billabex_pdf_max_size_mb = fields.Integer(
+        string="Credit Note PDF Size Limit (MB)",
+        default=20,
+        help="Larger uploaded PDFs are refused before being read.",
+    )
+    billabex_pdf_max_pages = fields.Integer(
+        string="Credit Note PDF Page Limit",
+        default=20,
+        help="PDFs with more pages are refused (counted before being read).",
+    )
+    billabex_pdf_timeout = fields.Integer(
+        string="Credit Note PDF Time Limit (s)",
+        default=20,
+        help="Reading a PDF is stopped after this many seconds.",
+    )

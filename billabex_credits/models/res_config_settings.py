@@ -13,3 +13,10 @@ class ResConfigSettings(models.TransientModel):
         currency_field="currency_id",
         readonly=False,
     )
+    billabex_pdf_max_size_mb = fields.Integer(
+        related="company_id.billabex_pdf_max_size_mb", readonly=False
+    )
+    billabex_pdf_max_pages = fields.Integer(
+        related="company_id.billabex_pdf_max_pages", readonly=False
+    )
+    billabex_pdf_timeout = fields.Integer(related="company_id.billabex_pdf_timeout", readonly=False)

@@ -1,0 +1,1 @@
+from . import billabex_credit_note_upload
