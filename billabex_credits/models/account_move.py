@@ -92,7 +92,9 @@ class AccountMove(models.Model):
         help="What the uploaded credit note says of itself. Already refunded or settled "
         "credit notes are not allocated to invoices.",
     )
-    billabex_pdf_checksum = fields.Char(copy=False, index="btree_not_null", readonly=True)
+    billabex_pdf_checksum = fields.Char(
+        string="PDF Checksum", copy=False, index="btree_not_null", readonly=True
+    )
     billabex_pdf_data = fields.Json(string="Detected Values", copy=False, readonly=True)
     billabex_pdf_notes = fields.Text(string="Points to Check", copy=False, readonly=True)
     billabex_pdf_review = fields.Html(
