@@ -193,8 +193,11 @@ class TestManualControl(BillabexCreditsCommon):
     def test_credit_note_entered_in_the_form(self):
         invoice = self._invoice(100, "2025-01-10")
         action = self.env["account.move"].action_billabex_add_credit_note()
+        self.assertEqual(action["res_model"], "billabex.credit.note.upload")
+        wizard = self.env["billabex.credit.note.upload"].create({"partner_id": self.customer.id})
+        action = wizard.action_enter_manually()
         with Form(self.env["account.move"].with_context(**action["context"])) as form:
-            form.partner_id = self.customer
+            self.assertEqual(form.partner_id, self.customer)
             form.invoice_date = "2025-02-01"
             with form.invoice_line_ids.new() as line:
                 line.name = "Goodwill"
