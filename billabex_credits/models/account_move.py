@@ -316,7 +316,6 @@ class AccountMove(models.Model):
             action.update(views=[(False, "form")], res_id=linked.id, view_mode="form")
         return action
 
-    @api.model
     def action_billabex_add_credit_note(self):
         """The list's "Add" button: upload PDFs (or enter one by hand)."""
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -143,7 +143,6 @@ class BillabexReminder(models.Model):
         companies = self.env["res.company"].search([])
         return self.with_context(allowed_company_ids=companies.ids).prepare_reminders()
 
-    @api.model
     def action_prepare_reminders(self):
         reminders = self.prepare_reminders()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -1,5 +1,6 @@
 import html
 
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import format_amount
@@ -395,6 +396,13 @@ class TestDunning(BillabexCreditsCommon):
                 }
             ],
         )
+
+    def test_prepare_button_of_the_list(self):
+        self._invoice(100, "2025-05-01", due="2025-05-31")
+        # As the list's header button calls it: with an empty list of ids.
+        action = call_kw(self.Reminder, "action_prepare_reminders", [[]], {})
+        reminders = self.Reminder.search(action["domain"])
+        self.assertEqual(reminders.partner_id, self.customer)
 
     def test_cron_prepares_for_every_company(self):
         self._invoice(100, "2025-05-01", due="2025-05-31")

@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo.api import call_kw
 from odoo.exceptions import UserError
 from odoo.tests import Form, freeze_time, tagged
 
@@ -192,7 +193,8 @@ class TestManualControl(BillabexCreditsCommon):
 
     def test_credit_note_entered_in_the_form(self):
         invoice = self._invoice(100, "2025-01-10")
-        action = self.env["account.move"].action_billabex_add_credit_note()
+        # As the list's header button calls it: with an empty list of ids.
+        action = call_kw(self.env["account.move"], "action_billabex_add_credit_note", [[]], {})
         self.assertEqual(action["res_model"], "billabex.credit.note.upload")
         wizard = self.env["billabex.credit.note.upload"].create({"partner_id": self.customer.id})
         action = wizard.action_enter_manually()
