@@ -221,3 +221,10 @@ def test_status_traps():
     assert txt.extract_status([(0, "Montant à rembourser 10,00")]) == "unknown"
     assert txt.extract_status([(0, "Avoir annulé")]) == "cancelled"
     assert txt.extract_status([(0, "Remboursé le 02/05/2025")]) == "refunded"
+
+
+def test_issuer_footer_is_never_the_customer_even_without_our_identifiers():
+    for name in ("case_01_classic", "case_04_two_rates_traps", "case_12_two_customers_cancelled"):
+        result = extract(generated(name), name)  # no --own-vat / --own-siren
+        assert result.customer["siren"] != corpus.OWN_SIREN, name
+        assert result.customer["email"] != "contact@atelier-lumiere.fr", name

@@ -237,6 +237,7 @@ BILL_TO = re.compile(
     re.IGNORECASE,
 )
 SHIP_TO = re.compile(r"livr[ée] [àa]|ship to", re.IGNORECASE)
+ISSUER_ROW = re.compile(r"capital|\brcs\b|siege social|registered office")
 
 STATUS_CUES = [  # (status, pattern on folded text); the first status that matches wins
     ("cancelled", r"(?<!d')\bavoir annule\b|document annule|^\s*annule\s*$|\bannulee?\b\s*$"),
@@ -424,16 +425,19 @@ def document_kind(rows):
 
 
 def _customer_block(rows):
-    """Rows of the 'Facturé à / Client' block: the label row and up to 4
-    rows after it; a 'Livré à' block is kept apart."""
+    """Rows of the 'Facturé à / Client' block: the text after the label and
+    up to 3 rows below it; a 'Livré à' block, even on the same row, is kept
+    apart."""
     blocks = {"bill": [], "ship": []}
     for index, (_page, text) in enumerate(rows):
-        for kind, regex in (("ship", SHIP_TO), ("bill", BILL_TO)):
-            match = regex.search(text)
-            if match and (kind == "ship" or not SHIP_TO.search(text)):
-                blocks[kind].append(text[match.end() :])
-                blocks[kind] += [t for _p, t in rows[index + 1 : index + 4]]
-                break
+        below = [t for _p, t in rows[index + 1 : index + 4]]
+        ship = SHIP_TO.search(text)
+        if ship:
+            blocks["ship"] += [text[ship.end() :], *below]
+        bill = BILL_TO.search(text[: ship.start()] if ship else text)
+        if bill:
+            end = ship.start() if ship else len(text)
+            blocks["bill"] += [text[bill.end() : end], *below]
     return blocks
 
 
@@ -441,6 +445,13 @@ def extract_customer(rows, own_vat=None, own_siren=None):
     """Customer identifiers, never ours. Returns (customer dict, candidates,
     warnings): candidates lists the identifiers of every other party seen."""
     own_sirens = {s for s in (own_siren, own_vat and own_vat[4:]) if s}
+    # The legal footer ("SAS au capital de…, RCS Paris B…") is the issuer's:
+    # without our own identifiers, it still must not be taken for the customer.
+    for _page, line in rows:
+        if ISSUER_ROW.search(_fold(line)):
+            ids = identifiers_in(line)
+            own_sirens |= set(ids["siren"]) | {v[4:] for v in ids["vat"]}
+            own_sirens |= {s[:9] for s in ids["siret"]}
     text = "\n".join(t for _p, t in rows)
     blocks = _customer_block(rows)
     bill_text = "\n".join(blocks["bill"])
@@ -481,7 +492,9 @@ def extract_customer(rows, own_vat=None, own_siren=None):
         warnings.append("AMBIGUOUS_CUSTOMER")
 
     code_match = CUSTOMER_CODE.search(text)
-    emails = [e for e in EMAIL_RE.findall(bill_text or text)]
+    # The issuer's own address sits in the header: never the customer's.
+    header = " ".join(t for _p, t in rows[:3])
+    emails = [e for e in EMAIL_RE.findall(bill_text or text) if e not in header]
     name = None
     for line in blocks["bill"][:2]:
         candidate = re.split(r"\s{3,}|\(|siren|siret|tva|n°", line, flags=re.IGNORECASE)[0].strip(
