@@ -228,3 +228,21 @@ def test_issuer_footer_is_never_the_customer_even_without_our_identifiers():
         result = extract(generated(name), name)  # no --own-vat / --own-siren
         assert result.customer["siren"] != corpus.OWN_SIREN, name
         assert result.customer["email"] != "contact@atelier-lumiere.fr", name
+
+
+def test_pdfminer_failure_falls_back_to_pypdf(monkeypatch):
+    import struct
+
+    from billabex_credits.services import pdf_reading
+
+    def broken(content, limits):
+        raise struct.error("unpack requires a buffer of 4 bytes")  # pdfminer on /P 0
+
+    monkeypatch.setattr(pdf_reading, "_pdfminer_rows", broken)
+    result = run("case_01_classic")
+    assert "TEXT_FALLBACK" in result.warnings
+    assert (result.number, result.amount_total, result.amount_untaxed) == (
+        "AV-2025-0007",
+        "1234.56",
+        "1028.80",
+    )

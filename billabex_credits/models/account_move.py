@@ -326,6 +326,12 @@ class AccountMove(models.Model):
         }
         return action
 
+    def action_billabex_save_draft(self):
+        """Review form of an uploaded credit note: keep it as a draft, back to the list."""
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "billabex_credits.account_move_action_credit_note"
+        )
+
     @api.model
     def billabex_create_credit_note_from_pdf(self, filename, content):
         """The draft customer credit note read from a PDF (``content``: bytes).

@@ -125,6 +125,17 @@ class TestPdfImport(BillabexCreditsCommon):
         with self.assertRaisesRegex(UserError, "larger than 0 MB"):
             self._create("case_01_classic")
 
+    def test_reading_time_limit(self):
+        self.env.company.billabex_pdf_timeout = 0
+        with self.assertRaisesRegex(UserError, "more than 0 seconds"):
+            self._create("case_01_classic")
+
+    def test_save_as_draft_returns_to_the_list(self):
+        move = self._create("case_01_classic")
+        action = move.with_user(self.billing).action_billabex_save_draft()
+        self.assertEqual(action["res_model"], "account.move")
+        self.assertEqual(move.state, "draft")
+
     def test_duplicates_are_refused_with_a_link(self):
         content = corpus.case_1()
         move = self.Import.create_from_pdf("a.pdf", content)
