@@ -7,3 +7,7 @@ from . import billabex_credit_allocator
 from . import billabex_reminder_level
 from . import billabex_reminder
 from . import billabex_credit_note_import
+from . import billabex_connector
+from . import billabex_sync_run
+from . import billabex_sync_pending
+from . import billabex_sync_importer

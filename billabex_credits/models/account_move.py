@@ -100,6 +100,16 @@ class AccountMove(models.Model):
     billabex_pdf_review = fields.Html(
         string="Detection", compute="_compute_billabex_pdf_review", sanitize=False
     )
+    # Billing tool sync
+    billabex_connector_id = fields.Many2one(
+        "billabex.connector",
+        string="Billing Tool",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+    )
+    billabex_external_id = fields.Char(string="Billing Tool ID", copy=False, readonly=True)
+    billabex_external_version = fields.Char(copy=False, readonly=True)
     # Collection (reminders)
     billabex_disputed = fields.Boolean(
         string="Disputed",
@@ -116,6 +126,14 @@ class AccountMove(models.Model):
         help="The customer promised to pay by this date: no reminder claims this "
         "invoice until the day after.",
     )
+
+    _sql_constraints = [
+        (
+            "billabex_external_uniq",
+            "unique(billabex_connector_id, billabex_external_id)",
+            "A document of the billing tool is imported once.",
+        ),
+    ]
 
     # ------------------------------------------------------------------
     # Computes

@@ -100,6 +100,74 @@ class BillabexCreditAllocator(models.AbstractModel):
             )
         return result
 
+    @api.model
+    def allocate_fixed(self, credit_note, pairs):
+        """Reproduce an allocation decided elsewhere (the billing tool):
+        ``pairs`` = [(invoice, amount or None for "as much as it can")],
+        capped by what both sides still have. Same currency only."""
+        credit_lines = credit_note.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual_currency < 0
+            )
+        )
+        if not credit_lines:
+            return self.env["account.partial.reconcile"]
+        before = credit_lines.matched_debit_ids
+        with self.env.cr.savepoint():
+            invoice_lines = self.env["account.move.line"]
+            for invoice, _amount in pairs:
+                invoice_lines |= invoice.line_ids
+            if not self._lock_lines(credit_lines | invoice_lines):
+                _logger.info("Allocation of %s skipped: lines locked", credit_note.name)
+                return self.env["account.partial.reconcile"]
+            for invoice, amount in pairs:
+                self._apply_fixed_pair(credit_lines, invoice, amount)
+        return credit_lines.matched_debit_ids - before
+
+    def _apply_fixed_pair(self, credit_lines, invoice, amount):
+        debit_lines = invoice.line_ids.filtered(
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual_currency > 0
+                and line.account_id == credit_lines[:1].account_id
+                and line.currency_id == credit_lines[:1].currency_id
+            )
+        ).sorted(lambda line: (line.date_maturity or line.date, line.id))
+        currency = credit_lines[:1].currency_id
+        left = None if amount is None else float(amount)
+        for debit in debit_lines:
+            for credit in credit_lines.filtered(lambda line: not line.reconciled):
+                available = min(debit.amount_residual_currency, -credit.amount_residual_currency)
+                take = available if left is None else min(available, left)
+                if currency.is_zero(take):
+                    continue
+                if not currency.compare_amounts(take, available):
+                    self.env["account.move.line"]._reconcile_plan([credit + debit])
+                else:
+                    # Less than both residuals: Odoo's reconcile cannot say
+                    # "this much", the partial is written as Odoo would.
+                    rate = (
+                        abs(credit.balance / credit.amount_currency)
+                        if credit.amount_currency
+                        else 1
+                    )
+                    self.env["account.partial.reconcile"].create(
+                        {
+                            "debit_move_id": debit.id,
+                            "credit_move_id": credit.id,
+                            "amount": credit.company_currency_id.round(take * rate),
+                            "debit_amount_currency": take,
+                            "credit_amount_currency": take,
+                        }
+                    )
+                if left is not None:
+                    left -= take
+                    if currency.is_zero(left):
+                        return
+
     # ------------------------------------------------------------------
     # Scheduled action
     # ------------------------------------------------------------------

@@ -54,6 +54,12 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice,account.group_account_readonly",
         help="Amount due minus unapplied credit: what the customer really owes.",
     )
+    # Billing tool sync
+    billabex_connector_id = fields.Many2one(
+        "billabex.connector", string="Billing Tool", copy=False, index="btree_not_null"
+    )
+    billabex_external_id = fields.Char(string="Billing Tool ID", copy=False)
+    billabex_external_version = fields.Char(copy=False)
     # Collection
     billabex_no_reminder = fields.Boolean(
         string="No Reminders",
@@ -106,6 +112,14 @@ class ResPartner(models.Model):
         string="Credit Note Count",
         compute="_compute_billabex_credit_note_ids",
     )
+
+    _sql_constraints = [
+        (
+            "billabex_external_uniq",
+            "unique(billabex_connector_id, billabex_external_id)",
+            "A customer of the billing tool is linked to one partner only.",
+        ),
+    ]
 
     @api.depends_context("company")
     def _compute_billabex_currency_id(self):

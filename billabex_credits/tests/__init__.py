@@ -9,3 +9,4 @@ if __name__.startswith("odoo.addons."):
     from . import test_concurrency
     from . import test_dunning
     from . import test_pdf_import
+    from . import test_sync

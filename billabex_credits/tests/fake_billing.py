@@ -9,6 +9,7 @@ import base64
 import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -115,8 +116,11 @@ class FakePennylane(FakeServer):
         return self.url + self.prefix
 
     def _now(self):
+        """Real time (the connector's checkpoints are real time), strictly
+        increasing."""
         self.clock += 1
-        return f"2026-12-01T00:{self.clock // 60:02d}:{self.clock % 60:02d}.000000Z"
+        stamp = datetime.now(timezone.utc) + timedelta(microseconds=self.clock)
+        return stamp.isoformat()
 
     # Data helpers -------------------------------------------------------
 
@@ -242,7 +246,8 @@ class FakePennylane(FakeServer):
         events = self.changelogs.get(resource, [])
         if "start_date" in query:
             start = query["start_date"]
-            if start < "2026-10-01":
+            retention = (datetime.now(timezone.utc) - timedelta(weeks=4)).isoformat()
+            if start < retention:
                 return 422, {"error": "start_date is older than 4 weeks", "status": 422}, None
             events = [e for e in events if e["processed_at"] > start]
             offset = 0
