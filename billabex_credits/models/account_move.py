@@ -109,7 +109,9 @@ class AccountMove(models.Model):
         readonly=True,
     )
     billabex_external_id = fields.Char(string="Billing Tool ID", copy=False, readonly=True)
-    billabex_external_version = fields.Char(copy=False, readonly=True)
+    billabex_external_version = fields.Char(
+        string="Billing Tool Version", copy=False, readonly=True
+    )
     # Collection (reminders)
     billabex_disputed = fields.Boolean(
         string="Disputed",

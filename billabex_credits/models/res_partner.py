@@ -59,7 +59,7 @@ class ResPartner(models.Model):
         "billabex.connector", string="Billing Tool", copy=False, index="btree_not_null"
     )
     billabex_external_id = fields.Char(string="Billing Tool ID", copy=False)
-    billabex_external_version = fields.Char(copy=False)
+    billabex_external_version = fields.Char(string="Billing Tool Version", copy=False)
     # Collection
     billabex_no_reminder = fields.Boolean(
         string="No Reminders",
