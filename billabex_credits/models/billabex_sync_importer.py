@@ -38,6 +38,8 @@ class BillabexSyncImporter(models.AbstractModel):
             .with_company(company)
             .with_context(
                 allowed_company_ids=[company.id],
+                billabex_currency_cache={},
+                billabex_tax_cache={},
                 tracking_disable=True,
                 mail_notrack=True,
                 mail_create_nolog=True,
@@ -259,9 +261,18 @@ class BillabexSyncImporter(models.AbstractModel):
             and str(move.invoice_date or "") == (document.date or "")
         )
 
+    def _currency(self, code):
+        cache = self.env.context.get("billabex_currency_cache")
+        if cache is None or code not in cache:
+            currency = self.env["res.currency"].search([("name", "=", code)], limit=1)
+            if cache is None:
+                return currency
+            cache[code] = currency
+        return cache[code]
+
     def _move_values(self, connector, document, partner):
         company = connector.company_id
-        currency = self.env["res.currency"].search([("name", "=", document.currency)], limit=1)
+        currency = self._currency(document.currency)
         values = {
             "move_type": "out_refund" if document.is_credit_note else "out_invoice",
             "partner_id": partner.id,
@@ -280,12 +291,11 @@ class BillabexSyncImporter(models.AbstractModel):
             values["invoice_date_due"] = document.due_date
         return values
 
-    def _lines(self, company, document):
-        untaxed, tax = document.amount_untaxed, document.amount_tax
-        label = document.number
-        if tax and untaxed:
-            rate = (tax * 100 / untaxed).quantize(Decimal("0.01"))
-            sale_tax = (
+    def _sale_tax(self, company, rate):
+        """The company's sale tax of this rate (price excluded), cached per run."""
+        cache = self.env.context.get("billabex_tax_cache", {})
+        if rate not in cache:
+            cache[rate] = (
                 self.env["account.tax"]
                 .search(
                     [
@@ -298,6 +308,14 @@ class BillabexSyncImporter(models.AbstractModel):
                 )
                 .filtered(lambda t: not t.price_include)[:1]
             )
+        return cache[rate]
+
+    def _lines(self, company, document):
+        untaxed, tax = document.amount_untaxed, document.amount_tax
+        label = document.number
+        if tax and untaxed:
+            rate = (tax * 100 / untaxed).quantize(Decimal("0.01"))
+            sale_tax = self._sale_tax(company, rate)
             if sale_tax:
                 return [
                     Command.create(
@@ -323,7 +341,9 @@ class BillabexSyncImporter(models.AbstractModel):
     def _allocate(self, connector, posted, credit_documents):
         """The billing tool's own allocation first, with its amounts; then
         the allocator spreads what is left, oldest first (refunded credit
-        notes are on hold and left alone)."""
+        notes are on hold and left alone). An allocation without amount
+        (Pennylane's credited invoice) is the allocator's "referenced invoices
+        first": no call per credit note."""
         allocator = self.env["billabex.credit.allocator"]
         by_external = {m.billabex_external_id: m for m in posted}
         invoice_ids = {ext for doc in credit_documents for ext, _a in doc.allocations}
@@ -335,9 +355,11 @@ class BillabexSyncImporter(models.AbstractModel):
             pairs = [
                 (invoices[ext], amount) for ext, amount in document.allocations if ext in invoices
             ]
-            if pairs:
-                credit_note.billabex_referenced_invoice_ids = [
-                    Command.set([invoice.id for invoice, _a in pairs])
-                ]
+            if not pairs:
+                continue
+            credit_note.billabex_referenced_invoice_ids = [
+                Command.set([invoice.id for invoice, _a in pairs])
+            ]
+            if any(amount is not None for _invoice, amount in pairs):
                 allocator.allocate_fixed(credit_note, pairs)
         allocator.allocate_moves(posted, automatic=True)

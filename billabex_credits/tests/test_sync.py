@@ -336,3 +336,12 @@ class TestZohoSync(TestSyncCommon):
         self.connector.action_sync()
         self.assertEqual(self._ext(self.connector, "cn4").state, "cancel")
         self.assertEqual(inv3.amount_residual, 300.0)
+
+    def test_zoho_revoked_refresh_token_fails_cleanly(self):
+        self.server.refresh_token = "rotated"  # ours is revoked
+        run = self.connector.action_sync()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("refused the refresh token", self.connector.last_error)
+        self.assertEqual(len(self.server.requests), 1)  # no retry loop
+        self.assertNotIn("zoho-refresh", run.message)
+        self.assertFalse(self._moves(self.connector))
