@@ -40,6 +40,9 @@ class BillabexConnector(models.Model):
     )
     journal_id = fields.Many2one(
         "account.journal",
+        default=lambda self: self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.env.company.id)], limit=1
+        ),
         required=True,
         check_company=True,
         domain="[('type', '=', 'sale'), ('company_id', '=', company_id)]",
@@ -160,6 +163,30 @@ class BillabexConnector(models.Model):
         self.ensure_one()
         self._check_admin()
         return self._sync()
+
+    def action_sync_now(self):
+        """The form's button: sync, then say how it went."""
+        run = self.action_sync()
+        if run.state == "done":
+            message = _(
+                "%(invoices)s invoice(s) and %(credit_notes)s credit note(s) created, "
+                "%(updated)s updated.",
+                invoices=run.invoices_created,
+                credit_notes=run.credit_notes_created,
+                updated=run.invoices_updated + run.credit_notes_updated,
+            )
+        else:
+            message = run.message or run.state
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": dict(run._fields["state"].selection).get(run.state, run.state),
+                "message": message,
+                "type": {"done": "success", "skipped": "info"}.get(run.state, "danger"),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _cron_sync(self):

@@ -74,7 +74,6 @@ class TestPennylaneSync(TestSyncCommon):
                 "provider": "pennylane",
                 "base_url": self.server.base_url,
                 "pennylane_api_token": self.server.token,
-                "journal_id": self.company_data["default_journal_sale"].id,
             }
         )
 
@@ -86,6 +85,8 @@ class TestPennylaneSync(TestSyncCommon):
         )
 
     def test_first_sync_then_nothing_new(self):
+        # The company's sale journal by default.
+        self.assertEqual(self.connector.journal_id, self.company_data["default_journal_sale"])
         run = self.connector.action_sync()
         self.assertRecordValues(
             run,
@@ -201,7 +202,9 @@ class TestPennylaneSync(TestSyncCommon):
 
     def test_revoked_token(self):
         self.server.token = "revoked"
-        run = self.connector.action_sync()
+        notification = self.connector.action_sync_now()
+        self.assertEqual(notification["params"]["type"], "danger")
+        run = self.connector.run_ids[:1]
         self.assertRecordValues(run, [{"state": "failed", "request_count": 0}])
         self.assertIn("HTTP 401", self.connector.last_error)
         self.assertEqual(len(self.server.requests), 1)  # no retry loop
