@@ -235,6 +235,15 @@ class BillabexConnector(models.Model):
             run._finish("failed", message)
             self.sudo().last_error = message
             _logger.warning("Sync %s failed: %s", self.name, message)
+        except Exception as error:  # a bug must not leave the lock held
+            _logger.exception("Sync %s failed", self.name)
+            if auto_commit:
+                cr.rollback()
+            message = _(
+                "Unexpected error (%(kind)s): see the server log.", kind=type(error).__name__
+            )
+            run._finish("failed", message)
+            self.sudo().last_error = message
         finally:
             cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", SYNC_LOCK_NAMESPACE, self.id))
             if auto_commit:

@@ -210,6 +210,18 @@ class TestPennylaneSync(TestSyncCommon):
         self.assertEqual(len(self.server.requests), 1)  # no retry loop
         self.assertNotIn("pl-token", run.message)
 
+    def test_unexpected_error_fails_the_run_and_releases_the_lock(self):
+        importer = type(self.env["billabex.sync.importer"])
+        with (
+            patch.object(importer, "apply", side_effect=ValueError("bug")),
+            self.assertLogs("odoo.addons.billabex_credits.models.billabex_connector", "ERROR"),
+        ):
+            run = self.connector.action_sync()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("ValueError", run.message)
+        self.assertFalse(self._moves(self.connector))
+        self.assertEqual(self.connector.action_sync().state, "done")
+
     def test_second_run_at_the_same_time_is_skipped(self):
         with closing(sql_db.db_connect(self.env.cr.dbname).cursor()) as other:
             other.execute(
