@@ -362,19 +362,7 @@ class BillabexCreditNoteImport(models.AbstractModel):
             rates = {(tax_total * 100 / untaxed).quantize(Decimal("0.01")): tax_total}
         taxes = {}
         for rate in rates:
-            tax = (
-                self.env["account.tax"]
-                .search(
-                    [
-                        ("company_id", "=", company.id),
-                        ("type_tax_use", "=", "sale"),
-                        ("amount_type", "=", "percent"),
-                        ("amount", "=", float(rate)),
-                    ],
-                    limit=5,
-                )
-                .filtered(lambda t: not t.price_include)[:1]
-            )
+            tax = company._billabex_sale_tax(rate)
             if tax:
                 taxes[rate] = tax
         if rates and len(taxes) == len(rates) and all(rate for rate in rates):

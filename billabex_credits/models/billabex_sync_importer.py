@@ -291,31 +291,15 @@ class BillabexSyncImporter(models.AbstractModel):
             values["invoice_date_due"] = document.due_date
         return values
 
-    def _sale_tax(self, company, rate):
-        """The company's sale tax of this rate (price excluded), cached per run."""
-        cache = self.env.context.get("billabex_tax_cache", {})
-        if rate not in cache:
-            cache[rate] = (
-                self.env["account.tax"]
-                .search(
-                    [
-                        ("company_id", "=", company.id),
-                        ("type_tax_use", "=", "sale"),
-                        ("amount_type", "=", "percent"),
-                        ("amount", "=", float(rate)),
-                    ],
-                    limit=3,
-                )
-                .filtered(lambda t: not t.price_include)[:1]
-            )
-        return cache[rate]
-
     def _lines(self, company, document):
         untaxed, tax = document.amount_untaxed, document.amount_tax
         label = document.number
         if tax and untaxed:
             rate = (tax * 100 / untaxed).quantize(Decimal("0.01"))
-            sale_tax = self._sale_tax(company, rate)
+            cache = self.env.context.get("billabex_tax_cache", {})
+            if rate not in cache:
+                cache[rate] = company._billabex_sale_tax(rate)
+            sale_tax = cache[rate]
             if sale_tax:
                 return [
                     Command.create(

@@ -32,3 +32,18 @@ class ResCompany(models.Model):
         default=20,
         help="Reading a PDF is stopped after this many seconds.",
     )
+
+    def _billabex_sale_tax(self, rate):
+        """The company's sale tax of this rate (percent, price excluded), for
+        documents read from a PDF or a billing tool."""
+        self.ensure_one()
+        taxes = self.env["account.tax"].search(
+            [
+                ("company_id", "=", self.id),
+                ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", "percent"),
+                ("amount", "=", float(rate)),
+            ],
+            limit=5,
+        )
+        return taxes.filtered(lambda tax: not tax.price_include)[:1]

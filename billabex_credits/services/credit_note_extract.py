@@ -46,6 +46,18 @@ CLI_KEYS = (
     "status",
 )
 CUSTOMER_KEYS = ("name", "vat", "siren", "siret", "email", "code")
+# The detected values, each with a confidence.
+DETECTED_FIELDS = (
+    "number",
+    "date",
+    "currency",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "invoice_refs",
+    "status",
+    "customer",
+)
 
 
 @dataclass
@@ -191,17 +203,7 @@ def _fill(result, text, customer, candidates, rates, negative):
 def _confidence(result, confidence):
     """0..1 per field: 1 from a valid XML, 0.9 read next to its label, 0.5
     when a check failed, 0 when missing."""
-    for key in (
-        "number",
-        "date",
-        "currency",
-        "amount_untaxed",
-        "amount_tax",
-        "amount_total",
-        "invoice_refs",
-        "status",
-        "customer",
-    ):
+    for key in DETECTED_FIELDS:
         if key in confidence:
             continue
         value = getattr(result, key)
