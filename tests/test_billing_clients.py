@@ -83,8 +83,8 @@ def zoho_client(server, http, cache=None):
 def test_pennylane_full_scan_pages_and_filters(pennylane, http):
     changes = pl_client(pennylane, http).changes(None, now=NOW)
     assert changes.full and len(changes.customers) == 5
-    invoices = [d for d in changes.documents if not d.is_credit_note]
-    credit_notes = [d for d in changes.documents if d.is_credit_note]
+    invoices = [d for d in changes.all_documents() if not d.is_credit_note]
+    credit_notes = [d for d in changes.all_documents() if d.is_credit_note]
     assert len(invoices) == 250 and len(credit_notes) == 1
     credit = credit_notes[0]
     assert (credit.number, credit.amount_total, credit.amount_untaxed, credit.allocations) == (
@@ -107,7 +107,11 @@ def test_pennylane_incremental_run_with_nothing_new_is_two_requests(pennylane, h
     checkpoint = client.changes(checkpoint="2026-12-01T00:00:00+00:00", now=NOW).checkpoint
     before = len(pennylane.requests)
     changes = client.changes(checkpoint, now=NOW)
-    assert (changes.customers, changes.documents, changes.deleted_document_ids) == ([], [], [])
+    assert (changes.customers, changes.all_documents(), changes.deleted_document_ids) == (
+        [],
+        [],
+        [],
+    )
     assert len(pennylane.requests) - before == 2
 
 
@@ -117,8 +121,8 @@ def test_pennylane_incremental_update_and_delete(pennylane, http):
     pennylane.update_invoice(1002, currency_amount="150.00", amount="150.00")
     pennylane.delete_invoice(1003)
     changes = client.changes(first.checkpoint, now=NOW)
-    assert [d.external_id for d in changes.documents] == ["1002"]
-    assert changes.documents[0].amount_total == Decimal("150.00")
+    assert [d.external_id for d in changes.all_documents()] == ["1002"]
+    assert changes.all_documents()[0].amount_total == Decimal("150.00")
     assert changes.deleted_document_ids == ["1003"]
     # Changelog pages after the first never send start_date with the cursor.
     assert all(
@@ -128,7 +132,7 @@ def test_pennylane_incremental_update_and_delete(pennylane, http):
 
 def test_pennylane_stale_checkpoint_falls_back_to_a_full_scan(pennylane, http):
     changes = pl_client(pennylane, http).changes("2026-10-02T00:00:00+00:00", now=NOW)
-    assert changes.full and len(changes.documents) == 251
+    assert changes.full and len(changes.all_documents()) == 251
     # A 422 from the changelog (retention) also gives a full scan.
     changes = pl_client(pennylane, http).changes(
         "2026-09-30T00:00:00+00:00", now=datetime(2026, 10, 5, tzinfo=timezone.utc)
@@ -139,11 +143,11 @@ def test_pennylane_stale_checkpoint_falls_back_to_a_full_scan(pennylane, http):
 def test_pennylane_transient_500_is_retried_persistent_500_fails(pennylane, http, waits):
     pennylane.fail(lambda m, p, q: "cursor" in q, 500, {"error": "boom"})
     changes = pl_client(pennylane, http).changes(None, now=NOW)
-    assert len(changes.documents) == 251 and waits == [0.01]
+    assert len(changes.all_documents()) == 251 and waits == [0.01]
     for _ in range(3):
         pennylane.fail(lambda m, p, q: "cursor" in q, 503, {"error": "down"})
     with pytest.raises(ApiError) as caught:
-        pl_client(pennylane, http).changes(None, now=NOW)
+        pl_client(pennylane, http).changes(None, now=NOW).all_documents()
     assert caught.value.kind == "server"
 
 
@@ -189,8 +193,8 @@ def test_pennylane_timeout_malformed_json_and_bad_token(pennylane, http):
 def test_zoho_full_scan_allocations_refunds_and_token_cache(zoho, http):
     cache = {}
     changes = zoho_client(zoho, http, cache).changes()
-    assert len(changes.customers) == 1 and len(changes.documents) == 453
-    by_number = {d.number: d for d in changes.documents}
+    assert len(changes.customers) == 1 and len(changes.all_documents()) == 453
+    by_number = {d.number: d for d in changes.all_documents()}
     assert by_number["CN-1"].allocations == [("i1", Decimal("200.0")), ("i2", Decimal("250.0"))]
     assert by_number["CN-2"].refunded and by_number["CN-3"].state == "cancelled"
     assert len(zoho.calls("/books/v3/invoices")) == 3  # 450 invoices, 200 a page
@@ -199,7 +203,7 @@ def test_zoho_full_scan_allocations_refunds_and_token_cache(zoho, http):
     zoho_client(zoho, http, cache).test_connection()
     assert zoho.tokens_issued == 1
     # Details are only fetched for credit notes whose version changed.
-    known = {d.external_id: d.version for d in changes.documents}
+    known = {d.external_id: d.version for d in changes.all_documents()}
     before = len(zoho.calls("/creditnotes/"))
     zoho_client(zoho, http, cache).changes(known_versions=known)
     assert len(zoho.calls("/creditnotes/")) == before
@@ -229,5 +233,5 @@ def test_zoho_rate_limits(zoho, http, waits):
     assert 60.0 in waits
     zoho.fail(lambda m, p, q: p.endswith("/contacts"), 429, {"code": 45, "message": "daily quota"})
     with pytest.raises(ApiError) as caught:
-        zoho_client(zoho, http).changes()
+        zoho_client(zoho, http).changes().all_documents()
     assert caught.value.kind == "rate_limited"

@@ -46,12 +46,16 @@ class BillabexSyncImporter(models.AbstractModel):
             )
         )
         importer._sync_customers(connector, changes.customers, run)
-        documents = sorted(changes.documents, key=lambda d: d.is_credit_note)
-        for start in range(0, len(documents), BATCH_SIZE):
-            importer._sync_documents(connector, documents[start : start + BATCH_SIZE], run)
-            if commit:
-                # One batch of documents is done: a later failure keeps it.
-                importer.env.cr.commit()  # pylint: disable=invalid-commit
+        # Pages are read while they are written: a full scan never sits whole
+        # in memory. A page fails or lands whole; the checkpoint only moves
+        # once every page is in, and a re-run skips what is already there.
+        for page in changes.iter_pages():
+            for start in range(0, len(page), BATCH_SIZE):
+                importer._sync_documents(connector, page[start : start + BATCH_SIZE], run)
+                if commit:
+                    # One batch of documents is done: a later failure keeps it.
+                    importer.env.cr.commit()  # pylint: disable=invalid-commit
+                    importer.env.invalidate_all()
         if changes.deleted_document_ids:
             moves = importer._moves(connector, changes.deleted_document_ids)
             importer._cancel(moves.filtered(lambda m: m.state != "cancel"), run)

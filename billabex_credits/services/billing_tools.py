@@ -62,11 +62,27 @@ class Document:
 
 @dataclass
 class Changes:
+    """What a run brings. A full scan streams its documents page by page
+    (``pages``, read while they are written) so that memory stays bounded."""
+
     customers: list = field(default_factory=list)
     documents: list = field(default_factory=list)
     deleted_document_ids: list = field(default_factory=list)
     checkpoint: str | None = None
     full: bool = False
+    pages: object = ()  # an iterator of lists of Document, invoices before credit notes
+
+    def iter_pages(self):
+        if self.documents:
+            yield sorted(self.documents, key=lambda document: document.is_credit_note)
+        yield from self.pages
+
+    def all_documents(self):
+        """Every document, the pages read into ``documents`` (tests, small runs)."""
+        for page in self.pages:
+            self.documents.extend(page)
+        self.pages = ()
+        return self.documents
 
 
 def _dec(value):
@@ -247,10 +263,12 @@ class PennylaneClient:
         changes = Changes(checkpoint=now.isoformat(), full=True)
         for page in self.iter_customers():
             changes.customers += page
-        for flag in (False, True):  # invoices first: credit notes refer to them
-            for page in self.iter_documents(credit_notes=flag):
-                changes.documents += page
+        changes.pages = self._full_document_pages()
         return changes
+
+    def _full_document_pages(self):
+        for flag in (False, True):  # invoices first: credit notes refer to them
+            yield from self.iter_documents(credit_notes=flag)
 
 
 # ----------------------------------------------------------------------
@@ -383,9 +401,14 @@ class ZohoBooksClient:
                 )
                 for item in items
             ]
+        changes.pages = self._document_pages(known_versions)
+        return changes
+
+    def _document_pages(self, known_versions):
         for items in self._paginate("/invoices", "invoices"):
-            changes.documents += [self._invoice(item) for item in items]
+            yield [self._invoice(item) for item in items]
         for items in self._paginate("/creditnotes", "creditnotes"):
+            page = []
             for item in items:
                 document = self._credit_note(item)
                 if (
@@ -393,8 +416,8 @@ class ZohoBooksClient:
                     and known_versions.get(document.external_id) != document.version
                 ):
                     self._add_allocations(document)
-                changes.documents.append(document)
-        return changes
+                page.append(document)
+            yield page
 
     @staticmethod
     def _state(status):
