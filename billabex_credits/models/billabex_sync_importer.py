@@ -201,6 +201,13 @@ class BillabexSyncImporter(models.AbstractModel):
             for m in self._moves(connector, [d.external_id for d in documents])
         }
         partners = self._partners(connector, {d.customer_external_id for d in documents})
+        # The invoices the credit notes of this batch credit: linked at creation.
+        credited = {
+            m.billabex_external_id: m.id
+            for m in self._moves(
+                connector, {ext for d in documents for ext, _amount in d.allocations}
+            )
+        }
         counts = {}
         to_create, to_post, allocations = [], self.env["account.move"], []
 
@@ -231,6 +238,12 @@ class BillabexSyncImporter(models.AbstractModel):
                 )
                 continue
             values = self._move_values(connector, document, partner)
+            if document.allocations:
+                values["billabex_referenced_invoice_ids"] = [
+                    Command.set(
+                        [credited[ext] for ext, _a in document.allocations if ext in credited]
+                    )
+                ]
             if move:
                 if move.billabex_external_version == document.version and move.state == "posted":
                     count(document, "unchanged")
@@ -343,11 +356,17 @@ class BillabexSyncImporter(models.AbstractModel):
             pairs = [
                 (invoices[ext], amount) for ext, amount in document.allocations if ext in invoices
             ]
-            if not pairs:
-                continue
-            credit_note.billabex_referenced_invoice_ids = [
-                Command.set([invoice.id for invoice, _a in pairs])
+            # Created in the same batch as the credit note: linked now.
+            missing = [
+                inv.id
+                for inv, _a in pairs
+                if inv not in credit_note.billabex_referenced_invoice_ids
             ]
+            if missing:
+                credit_note.billabex_referenced_invoice_ids = [Command.link(i) for i in missing]
+            # The referenced invoices were set at creation; explicit amounts
+            # (Zoho) are applied here, "as much as it can" (Pennylane) is the
+            # allocator's referenced-first rule below.
             if any(amount is not None for _invoice, amount in pairs):
                 allocator.allocate_fixed(credit_note, pairs)
         allocator.allocate_moves(posted, automatic=True)

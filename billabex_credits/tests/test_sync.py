@@ -165,6 +165,16 @@ class TestPennylaneSync(TestSyncCommon):
         )
         self.assertRecordValues(self._ext(self.connector, 1003), [{"state": "cancel"}])
 
+    def test_invoice_and_its_credit_note_in_the_same_run(self):
+        self.connector.action_sync()
+        self.server.add_invoice(1100, 2, "F-0100", 300.0, date="2026-11-25")
+        self.server.add_invoice(5100, 2, "AV-0100", -100.0, credited=1100, date="2026-11-26")
+        run = self.connector.action_sync()
+        self.assertRecordValues(run, [{"invoices_created": 1, "credit_notes_created": 1}])
+        invoice, credit_note = self._ext(self.connector, 1100), self._ext(self.connector, 5100)
+        self.assertEqual(credit_note.billabex_referenced_invoice_ids, invoice)
+        self.assertEqual(invoice.amount_residual, 200.0)
+
     def test_500_in_the_middle_of_the_pages_changes_nothing(self):
         for _ in range(5):
             self.server.fail(
