@@ -104,7 +104,9 @@ class BillabexCreditAllocator(models.AbstractModel):
     def allocate_fixed(self, credit_note, pairs):
         """Reproduce an allocation decided elsewhere (the billing tool):
         ``pairs`` = [(invoice, amount or None for "as much as it can")],
-        capped by what both sides still have. Same currency only."""
+        capped by what both sides still have. Same currency only. Runs in the
+        background sync: it waits for row locks rather than skip (a skipped
+        billing-tool allocation would not be tried again)."""
         credit_lines = credit_note.line_ids.filtered(
             lambda line: (
                 line.account_id.account_type == "asset_receivable"
@@ -119,9 +121,13 @@ class BillabexCreditAllocator(models.AbstractModel):
             invoice_lines = self.env["account.move.line"]
             for invoice, _amount in pairs:
                 invoice_lines |= invoice.line_ids
-            if not self._lock_lines(credit_lines | invoice_lines):
-                _logger.info("Allocation of %s skipped: lines locked", credit_note.name)
-                return self.env["account.partial.reconcile"]
+            if not self._lock_lines(credit_lines | invoice_lines, wait=True):
+                raise UserError(
+                    _(
+                        "%(credit_note)s changed meanwhile: the next run applies it.",
+                        credit_note=credit_note.name,
+                    )
+                )
             for invoice, amount in pairs:
                 self._apply_fixed_pair(credit_lines, invoice, amount)
         return credit_lines.matched_debit_ids - before
@@ -322,16 +328,18 @@ class BillabexCreditAllocator(models.AbstractModel):
             )
             result.failed.append((*group, message))
 
-    def _lock_lines(self, lines):
-        """Row-lock the lines without waiting; False when another transaction
-        holds (or has changed) one of them since this one started."""
+    def _lock_lines(self, lines, wait=False):
+        """Row-lock the lines; without ``wait``, False at once when another
+        transaction holds (or has changed) one of them since this one started."""
+        nowait = SQL("") if wait else SQL("NOWAIT")
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 self.env.cr.execute(
                     SQL(
                         "SELECT id FROM account_move_line WHERE id IN %s "
-                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                        "ORDER BY id FOR NO KEY UPDATE %s",
                         tuple(lines.ids),
+                        nowait,
                     )
                 )
             return True
